@@ -1,0 +1,111 @@
+"""Run rnn_sum.ipynb headless in a real Jupyter kernel.
+
+One place for what the tests, the benchmark and the regeneration of the committed notebook
+all need: parameters injected after the cell tagged `parameters` (as papermill does), a kernel
+that can be asked questions after the notebook ran, and the clean-up of the live widget's output.
+
+    python tools/nbrun.py            # Restart & Run All with the defaults, written in place
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "rnn_sum.ipynb"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def load(params: dict | None = None, path: Path = NOTEBOOK) -> nbformat.NotebookNode:
+    """The notebook, with a cell that overrides `params` right after the `parameters` cell."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:  # start from a clean slate, as Restart & Run All does
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    if params:
+        tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+        if len(tagged) != 1:
+            raise ValueError(f"expected one cell tagged 'parameters', found {len(tagged)}")
+        source = "\n".join(f"{name} = {value!r}" for name, value in params.items())
+        cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+        nb.cells.insert(tagged[0] + 1, cell)
+    return nb
+
+
+def client(nb: nbformat.NotebookNode, timeout: int = 1200) -> NotebookClient:
+    return NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,  # no timestamps in cell metadata
+        store_widget_state=False,  # no widget state in notebook metadata
+        resources={"metadata": {"path": str(ROOT)}},
+    )
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> None:
+    """Remove widget views: they only work in a live kernel and show stale text elsewhere."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if WIDGET_VIEW not in o.get("data", {})]
+
+
+class Session:
+    """Execute a notebook top to bottom, then keep its kernel open for questions."""
+
+    def __init__(self, nb: nbformat.NotebookNode, timeout: int = 1200):
+        self.nb = nb
+        self.client = client(nb, timeout)
+        self._context = None
+
+    def __enter__(self) -> Session:
+        self._context = self.client.setup_kernel()
+        self._context.__enter__()
+        for index, cell in enumerate(self.nb.cells):
+            self.client.execute_cell(cell, index)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._context.__exit__(*exc)
+
+    def run(self, code: str) -> nbformat.NotebookNode:
+        """Execute code in the kernel; return the executed cell (raises on an error)."""
+        cell = nbformat.v4.new_code_cell(code)
+        self.nb.cells.append(cell)  # nbclient writes the result back into the notebook
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        finally:
+            self.nb.cells.pop()
+        return cell
+
+    def eval(self, expression: str):
+        """The value of a JSON-serialisable expression, computed in the kernel."""
+        cell = self.run(f"import json as _json\nprint(_json.dumps({expression}))")
+        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        return json.loads(text.strip().splitlines()[-1])
+
+
+def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel (raises CellExecutionError on the first error)."""
+    client(nb, timeout).execute()
+    drop_widget_views(nb)
+    return nb
+
+
+def regenerate(path: Path = NOTEBOOK) -> None:
+    """A clean Restart & Run All with the default parameters, written back in place."""
+    nb = execute(load(path=path))
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):  # stable ids, as nbstripout numbers them
+        cell.id = str(index)
+    nb.metadata["language_info"] = {"name": "python"}
+    nbformat.write(nb, path)
+
+
+if __name__ == "__main__":
+    regenerate(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOK)
