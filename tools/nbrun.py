@@ -48,6 +48,25 @@ def client(nb: nbformat.NotebookNode, timeout: int = 1200) -> NotebookClient:
     )
 
 
+def merge_streams(nb: nbformat.NotebookNode) -> None:
+    """Join consecutive stdout (or stderr) chunks, so that re-runs diff only where text changed."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (
+                out.output_type == "stream"
+                and last
+                and last.output_type == "stream"
+                and last.name == out.name
+            ):
+                last.text += out.text
+            else:
+                merged.append(out)
+        if cell.cell_type == "code":
+            cell.outputs = merged
+
+
 def drop_widget_views(nb: nbformat.NotebookNode) -> None:
     """Remove widget views: they only work in a live kernel and show stale text elsewhere."""
     for cell in nb.cells:
@@ -100,6 +119,7 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.Notebook
 def regenerate(path: Path = NOTEBOOK) -> None:
     """A clean Restart & Run All with the default parameters, written back in place."""
     nb = execute(load(path=path))
+    merge_streams(nb)
     nb.metadata.pop("widgets", None)
     for index, cell in enumerate(nb.cells):  # stable ids, as nbstripout numbers them
         cell.id = str(index)
