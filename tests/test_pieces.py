@@ -1,0 +1,151 @@
+"""The notebook's pieces, inspected in a kernel that ran it with small parameters."""
+
+import math
+
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+
+def test_data_function(small):
+    checks = small.eval("""(lambda: (
+        lambda b1, b2, b3: {
+            "sums": all(int(s) == sum(row[:n].tolist()) for row, n, s in zip(*b1)),
+            "zeros_after": bool((b1[0] * (torch.arange(30) >= b1[1][:, None])).eq(0).all()),
+            "nonzero_inside": bool(b1[0].ne(0).any()),
+            "min_len": int(b1[1].min()), "max_len": int(b1[1].max()),
+            "values": sorted(set(b1[0].flatten().tolist())),
+            "same_seed_same": all(bool((u == v).all()) for u, v in zip(b1, b2)),
+            "other_seed_differs": not bool((b1[0] == b3[0]).all()),
+            "shapes": [list(t.shape) for t in b1],
+        })(make_batch(4000, 30, torch.Generator().manual_seed(7)),
+           make_batch(4000, 30, torch.Generator().manual_seed(7)),
+           make_batch(4000, 30, torch.Generator().manual_seed(8))))()""")
+    assert checks["sums"] and checks["zeros_after"] and checks["nonzero_inside"]
+    assert (checks["min_len"], checks["max_len"]) == (1, 30)
+    assert checks["values"] == [0, 1, 2]
+    assert checks["same_seed_same"] and checks["other_seed_differs"]
+    assert checks["shapes"] == [[4000, 30], [4000], [4000]]
+
+
+def test_article_predictor_is_one_step_mlp(small):
+    small.run("""
+torch.manual_seed(3)
+_m = Predictor(12, 16, 1)
+_x = torch.rand(7, 12)                                   # (B, T)
+_out, _hp = _m(_x)
+_raw, _ = _m.rnn(_x.unsqueeze(1))                        # (B, 1, H)
+_by_hand = torch.tanh(_x @ _m.rnn.weight_ih_l0.T + _m.rnn.bias_ih_l0 + _m.rnn.bias_hh_l0)
+""")
+    shapes = small.eval("[list(_out.shape), list(_hp.shape), list(_raw.shape)]")
+    assert shapes == [[7, 1], [1, 7, 16], [7, 1, 16]]
+    assert small.eval("bool(torch.allclose(_raw.squeeze(1), _by_hand, atol=1e-6))")
+    assert small.eval("bool(torch.allclose(_out, _m.out(_by_hand), atol=1e-6))")
+
+
+@pytest.mark.parametrize("cell", ["nn.LSTM", "nn.RNN"])
+def test_packing_ignores_padding(small, cell):
+    small.run(f"""
+torch.manual_seed(4)
+_m = SumRNN({cell}, 8)
+_x, _l, _ = make_batch(9, 15, torch.Generator().manual_seed(9))
+_x = _x.float()
+_noisy = _x + 5 * (torch.arange(15) >= _l[:, None])     # garbage in the padding
+with torch.no_grad():
+    _packed = _m(_x, _l, packed=True)
+    _packed_noisy = _m(_noisy, _l, packed=True)
+    _alone = torch.cat([_m(_x[i : i + 1, : _l[i]], _l[i : i + 1]) for i in range(9)])
+    _gather = _m(_noisy, _l)
+""")
+    assert small.eval("list(_packed.shape)") == [9, 1]
+    assert small.eval("bool(torch.allclose(_packed, _alone, atol=1e-5))")
+    assert small.eval("bool(torch.allclose(_packed, _packed_noisy, atol=1e-5))")
+    assert small.eval("bool(torch.allclose(_packed, _gather, atol=1e-5))")
+
+
+def test_training_beats_the_baseline(small):
+    rows = small.eval(
+        "[(n, l, r['test_mse'], test_set(l)[3], r['history'][0], statistics.fmean(r['history'][-10:]))"
+        " for (n, l), r in results.items()]"
+    )
+    assert {(n, length) for n, length, *_ in rows} >= {
+        ("article RNN", 12),
+        ("article LSTM", 12),
+        ("RNN", 12),
+        ("LSTM", 12),
+        ("IRNN", 12),
+        ("RNN", 6),
+        ("LSTM", 6),
+    }
+    for name, length, test_mse, baseline, first, last in rows:
+        assert test_mse < baseline, (name, length, test_mse, baseline)
+        assert last < first, (name, length)
+
+
+def test_training_prints_a_few_lines_per_run(small):
+    text = "".join(o.get("text", "") for c in small.nb.cells for o in c.get("outputs", []))
+    assert text.count("train MSE") == 5 * 5  # five logged runs, five lines each; sweep: one line
+
+
+def test_score_on_a_hand_made_case(small):
+    mse, exact = small.eval(
+        "score(torch.tensor([1.0, 2.4, 3.6, -0.4]), torch.tensor([1, 2, 3, 0]))"
+    )
+    assert math.isclose(mse, (0 + 0.16 + 0.36 + 0.16) / 4, rel_tol=1e-5)
+    assert exact == 0.75
+
+
+def test_non_finite_loss_stops_training(small):
+    with pytest.raises(CellExecutionError, match="FloatingPointError.*lower LR"):
+        small.run("""
+_m = BUILDERS["RNN"](12)
+with torch.no_grad():
+    _m.out.bias.fill_(float("nan"))
+train(_m, 12, steps=5, log_lines=0)
+""")
+
+
+def test_summary_has_every_model(small):
+    summary = small.eval("summary")
+    assert {row["model"] for row in summary} >= {
+        "article RNN",
+        "article LSTM",
+        "RNN",
+        "LSTM",
+        "IRNN",
+    }
+    for row in summary:
+        assert set(row) >= {"model", "seq_len", "test_mse", "exact_acc", "train_seconds"}
+        assert 0 <= row["exact_acc"] <= 1 and row["test_mse"] >= 0 and row["train_seconds"] > 0
+
+
+def test_live_slider_callback_trains_and_plots(small):
+    for length in (5, 9):
+        cell = small.run(f"_live = live_run({length})")
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert len(images) == 1
+        for name in ("RNN", "LSTM", "IRNN"):
+            assert f"{name} " in text and "exact sums" in text
+        got = small.eval(
+            "{n: [len(r['history']), r['test_mse'], r['exact_acc']] for n, r in _live.items()}"
+        )
+        assert set(got) == {"RNN", "LSTM", "IRNN"}
+        for steps, mse, exact in got.values():
+            assert steps == 30 and mse >= 0 and 0 <= exact <= 1
+    # the slider's runs are not mixed into the notebook's results
+    assert small.eval("sorted({l for (_, l) in results})") == [6, 12]
+
+
+def test_slider_button_is_wired_to_the_callback(small):
+    small.run("""
+import contextlib
+_calls, _real_run, _real_output = [], live_run, live_output
+live_run = _calls.append
+# the Output widget needs a live front end; a plain context stands in for it here
+live_output = contextlib.nullcontext()
+live_output.clear_output = lambda wait=False: None
+slider.value = 4
+button.click()
+live_run, live_output = _real_run, _real_output
+""")
+    assert small.eval("_calls") == [4]
