@@ -88,10 +88,12 @@ def test_training_prints_a_few_lines_per_run(small):
 
 def test_score_on_a_hand_made_case(small):
     mse, exact = small.eval(
-        "score(torch.tensor([1.0, 2.4, 3.6, -0.4]), torch.tensor([1, 2, 3, 0]))"
+        "score(torch.tensor([1.0, 2.4, 2.6, 3.6, -0.4]), torch.tensor([1, 2, 3, 3, 0]))"
     )
-    assert math.isclose(mse, (0 + 0.16 + 0.36 + 0.16) / 4, rel_tol=1e-5)
-    assert exact == 0.75
+    assert math.isclose(mse, (0 + 0.16 + 0.16 + 0.36 + 0.16) / 5, rel_tol=1e-5)
+    assert math.isclose(
+        exact, 0.8, rel_tol=1e-6
+    )  # 2.4 and 2.6 round to the nearest sum, 3.6 does not, -0.4 rounds to 0
 
 
 def test_non_finite_loss_stops_training(small):
