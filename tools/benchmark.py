@@ -48,12 +48,7 @@ def main() -> None:
 
     nb = nbrun.load(dict(args.params))
     if args.threads:
-        tagged = next(
-            i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])
-        )
-        nb.cells.insert(
-            tagged + 1, nbformat.v4.new_code_cell(f"torch.set_num_threads({args.threads})")
-        )
+        nbrun.inject(nb, f"torch.set_num_threads({args.threads})")
 
     start = time.perf_counter()
     with nbrun.Session(nb) as session:

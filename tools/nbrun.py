@@ -28,13 +28,17 @@ def load(params: dict | None = None, path: Path = NOTEBOOK) -> nbformat.Notebook
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     if params:
-        tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
-        if len(tagged) != 1:
-            raise ValueError(f"expected one cell tagged 'parameters', found {len(tagged)}")
-        source = "\n".join(f"{name} = {value!r}" for name, value in params.items())
-        cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-        nb.cells.insert(tagged[0] + 1, cell)
+        inject(nb, "\n".join(f"{name} = {value!r}" for name, value in params.items()))
     return nb
+
+
+def inject(nb: nbformat.NotebookNode, source: str) -> None:
+    """Insert a code cell right after the one cell tagged `parameters` (papermill's place)."""
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise ValueError(f"expected one cell tagged 'parameters', found {len(tagged)}")
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(tagged[0] + 1, cell)
 
 
 def client(nb: nbformat.NotebookNode, timeout: int = 1200) -> NotebookClient:
@@ -51,20 +55,16 @@ def client(nb: nbformat.NotebookNode, timeout: int = 1200) -> NotebookClient:
 def merge_streams(nb: nbformat.NotebookNode) -> None:
     """Join consecutive stdout (or stderr) chunks, so that re-runs diff only where text changed."""
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         merged = []
-        for out in cell.get("outputs", []):
+        for out in cell.outputs:
             last = merged[-1] if merged else None
-            if (
-                out.output_type == "stream"
-                and last
-                and last.output_type == "stream"
-                and last.name == out.name
-            ):
+            if out.output_type == "stream" and last and last.get("name") == out.name:
                 last.text += out.text
             else:
                 merged.append(out)
-        if cell.cell_type == "code":
-            cell.outputs = merged
+        cell.outputs = merged
 
 
 def drop_widget_views(nb: nbformat.NotebookNode) -> None:
