@@ -13,7 +13,7 @@ import nbrun
 RAW = nbrun.NOTEBOOK.read_text(encoding="utf-8")
 NB = nbformat.reads(RAW, as_version=4)
 CODE = [c for c in NB.cells if c.cell_type == "code"]
-ROW = re.compile(r"^(.+?)\s+(\d+)\s+([\d.]+)\s+([\d.e+-]+)\s+([\d.]+)%\s+([\d.]+)$")
+ROW = re.compile(r"^(.+?)\s+(\d+)\s+([\d.e+-]+)\s+([\d.e+-]+)\s+([\d.]+)%\s+([\d.]+)$")
 
 
 def test_valid_nbformat():
@@ -65,21 +65,49 @@ def committed_summary():
 
 
 @pytest.fixture(scope="module")
-def fresh_summary():
+def fresh():
+    """The notebook run afresh with the defaults: what it measured and what its claims say."""
     with nbrun.Session(nbrun.load()) as session:
-        return session.eval("summary")
+        return session.eval("dict(summary=summary, claims=claims)")
+
+
+@pytest.fixture(scope="module")
+def fresh_summary(fresh):
+    return fresh["summary"]
+
+
+@pytest.fixture(scope="module")
+def fresh_claims(fresh):
+    return fresh["claims"]
+
+
+def test_the_platform_is_recorded():
+    recorded = NB.metadata.get("rnn_sum", {}).get("platform", {})
+    assert set(recorded) == set(nbrun.platform_id())
 
 
 def test_committed_outputs_are_what_the_code_produces(fresh_summary):
+    recorded, here = NB.metadata.rnn_sum.platform, nbrun.platform_id()
+    if recorded != here:
+        differ = {
+            k: f"{recorded.get(k)} there, {v} here" for k, v in here.items() if recorded.get(k) != v
+        }
+        pytest.skip(
+            f"digit-exact comparison skipped: the committed numbers come from another platform "
+            f"({differ}), which rounds differently (PyTorch's reproducibility notes); "
+            "the claims test still runs"
+        )
     fresh = [
-        (r["model"], r["seq_len"], f"{r['test_mse']:.4f}", f"{r['exact_acc']:.1%}")
+        (r["model"], r["seq_len"], f"{r['test_mse']:.4g}", f"{r['exact_acc']:.1%}")
         for r in fresh_summary
     ]
     assert len(fresh) >= 5
     assert committed_summary() == fresh
 
 
-def test_the_notebook_claims_hold_with_the_defaults(fresh_summary):
+def test_the_notebook_claims_hold_with_the_defaults(fresh_summary, fresh_claims):
+    assert len(fresh_claims) >= 5
+    assert [text for text, holds in fresh_claims.items() if not holds] == []
     at = {r["model"]: r for r in fresh_summary if r["seq_len"] == 100}
     best = min(at.values(), key=lambda r: r["test_mse"])
     article = min(at["article RNN"]["test_mse"], at["article LSTM"]["test_mse"])

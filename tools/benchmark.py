@@ -2,18 +2,25 @@
 
     python tools/benchmark.py                      # the defaults
     python tools/benchmark.py SEQ_LEN=200 STEPS=300 --threads 2
+    python tools/benchmark.py --seeds 0-9          # one fresh kernel per seed, claims counted
 
 Prints the machine, the total wall time (kernel start to last cell), and per model the training
-seconds, test MSE and exact-sum accuracy, read from the notebook's own `summary`; then the ratio
-of the better article Predictor's test MSE to the best model's. Nothing is re-implemented here.
+seconds, test MSE and exact-sum accuracy, read from the notebook's own `summary`, then the
+notebook's own `claims` (every comparison its prose makes, checked by the run). With --seeds it
+runs the notebook once per seed and prints, per model and length, the min, median and max of
+exact sums and test MSE, and on how many seeds each claim held; it exits with status 1 if any
+claim failed on any seed. Nothing is re-implemented here.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
 import os
 import platform
+import statistics
+import sys
 import time
 
 import nbformat
@@ -39,54 +46,118 @@ def parse_param(text: str) -> tuple[str, object]:
     return name, ast.literal_eval(value)
 
 
+def parse_seeds(text: str) -> list[int]:
+    """'0-9' or '0,3,7' (or a mix: '0-4,9')."""
+    seeds = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        seeds += range(int(low), int(high or low) + 1)
+    return seeds
+
+
+def run_once(params: dict, threads: int | None = None, save: str | None = None) -> dict:
+    """Execute the notebook once in a fresh kernel; what it measured, and the wall time."""
+    nb = nbrun.load(params)
+    if threads:
+        nbrun.inject(nb, f"torch.set_num_threads({threads})")
+    start = time.perf_counter()
+    with nbrun.Session(nb) as session:
+        wall = time.perf_counter() - start
+        measured = session.eval(
+            "dict(summary=summary, claims=claims, threads=torch.get_num_threads(),"
+            " device=str(device), torch=torch.__version__, seq_len=SEQ_LEN,"
+            " isa=torch.backends.cpu.get_cpu_capability(),"
+            " gpu=torch.cuda.get_device_name() if device.type == 'cuda' else None)"
+        )
+    if save:
+        nbrun.drop_widget_views(nb)
+        nbformat.write(nb, save)
+    return dict(measured, wall=wall, params=params)
+
+
+def machine_line(run: dict) -> str:
+    return (
+        f"machine : {cpu_name()}, {os.cpu_count()} CPUs ({run['isa']}); torch {run['torch']}, "
+        f"{run['threads']} torch thread(s); device {run['device']}"
+        + (f" ({run['gpu']})" if run["gpu"] else "")
+    )
+
+
+def report_one(run: dict) -> None:
+    print(machine_line(run))
+    print(f"params  : {run['params'] or 'defaults'}")
+    print(f"total   : {run['wall']:.1f} s wall, notebook top to bottom in a fresh kernel")
+    print()
+    print(f"{'model':13s} {'length':>6s} {'train s':>8s} {'test MSE':>11s} {'exact':>8s}")
+    for row in run["summary"]:
+        print(
+            f"{row['model']:13s} {row['seq_len']:6d} {row['train_seconds']:8.2f} "
+            f"{row['test_mse']:11.4g} {row['exact_acc']:8.2%}"
+        )
+    print(f"total training time: {sum(r['train_seconds'] for r in run['summary']):.1f} s")
+    print()
+    for text, holds in run["claims"].items():
+        print(("holds : " if holds else "FAILS : ") + text)
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """min / median / max of values, each formatted with fmt."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return " / ".join(format(v, fmt) for v in (low, mid, high))
+
+
+def report_seeds(runs: list[dict], seconds: float) -> bool:
+    """Print the seed sweep; True if every claim held on every seed."""
+    print(machine_line(runs[0]))
+    print(f"params  : {runs[0]['params']}, seeds {[r['params']['SEED'] for r in runs]}")
+    print(f"total   : {seconds:.0f} s for {len(runs)} runs")
+    walls = [r["wall"] for r in runs]
+    print(f"one run : {spread(walls, '.1f')} s wall (min / median / max)")
+    print()
+    rows: dict[tuple[str, int], list[dict]] = {}
+    for run in runs:
+        for row in run["summary"]:
+            rows.setdefault((row["model"], row["seq_len"]), []).append(row)
+    print(
+        f"{'model':13s} {'length':>6s}  {'exact sums min / median / max':>31s}  test MSE min / median / max"
+    )
+    for (model, length), found in rows.items():
+        exact = spread([r["exact_acc"] for r in found], "6.1%")
+        mse = spread([r["test_mse"] for r in found], ".3g")
+        print(f"{model:13s} {length:6d}  {exact:>31s}  {mse}")
+    print()
+    every = True
+    texts = list(dict.fromkeys(t for run in runs for t in run["claims"]))
+    for text in texts:
+        held = [run["params"]["SEED"] for run in runs if run["claims"].get(text)]
+        failed = [run["params"]["SEED"] for run in runs if not run["claims"].get(text)]
+        every &= not failed
+        note = f"  FAILED on seeds {failed}" if failed else ""
+        print(f"{len(held):3d}/{len(runs)} seeds: {text}{note}")
+    return every
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("params", nargs="*", type=parse_param, help="NAME=VALUE overrides")
     parser.add_argument("--threads", type=int, help="torch CPU threads (the notebook uses 1)")
     parser.add_argument("--save", metavar="PATH", help="also write the executed notebook there")
+    parser.add_argument("--seeds", type=parse_seeds, help="e.g. 0-9: one run per SEED")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once with --seeds")
     args = parser.parse_args()
+    params = dict(args.params)
 
-    nb = nbrun.load(dict(args.params))
-    if args.threads:
-        nbrun.inject(nb, f"torch.set_num_threads({args.threads})")
-
+    if not args.seeds:
+        report_one(run_once(params, args.threads, args.save))
+        return
     start = time.perf_counter()
-    with nbrun.Session(nb) as session:
-        wall = time.perf_counter() - start
-        summary = session.eval("summary")
-        info = session.eval(
-            "dict(threads=torch.get_num_threads(), device=str(device), torch=torch.__version__,"
-            " gpu=torch.cuda.get_device_name() if device.type == 'cuda' else None, seq_len=SEQ_LEN)"
-        )
-    if args.save:
-        nbrun.drop_widget_views(nb)
-        nbformat.write(nb, args.save)
-
-    print(
-        f"machine : {cpu_name()}, {os.cpu_count()} CPUs; torch {info['torch']}, "
-        f"{info['threads']} torch thread(s); device {info['device']}"
-        + (f" ({info['gpu']})" if info["gpu"] else "")
-    )
-    print(f"params  : {dict(args.params) or 'defaults'}")
-    print(f"total   : {wall:.1f} s wall, notebook top to bottom in a fresh kernel")
-    print()
-    print(f"{'model':13s} {'length':>6s} {'train s':>8s} {'test MSE':>11s} {'exact':>8s}")
-    for row in summary:
-        print(
-            f"{row['model']:13s} {row['seq_len']:6d} {row['train_seconds']:8.2f} "
-            f"{row['test_mse']:11.5f} {row['exact_acc']:8.2%}"
-        )
-    at = {r["model"]: r for r in summary if r["seq_len"] == info["seq_len"]}
-    best = min(at.values(), key=lambda r: r["test_mse"])
-    article = min((at[m] for m in ("article RNN", "article LSTM")), key=lambda r: r["test_mse"])
-    print()
-    print(f"best model at {info['seq_len']}: {best['model']}, {best['exact_acc']:.2%} exact sums")
-    print(
-        f"{article['model']} test MSE / {best['model']} test MSE = "
-        f"{article['test_mse'] / best['test_mse']:.0f}"
-    )
-    print(f"LSTM below RNN at {info['seq_len']}: {at['LSTM']['test_mse'] < at['RNN']['test_mse']}")
-    print(f"total training time: {sum(r['train_seconds'] for r in summary):.1f} s")
+    with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
+        jobs = [
+            pool.submit(run_once, {**params, "SEED": seed}, args.threads) for seed in args.seeds
+        ]
+        runs = [job.result() for job in jobs]
+    if not report_seeds(runs, time.perf_counter() - start):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ that can be asked questions after the notebook ran, and the clean-up of the live
 from __future__ import annotations
 
 import json
+import os
+import platform
 import sys
 from pathlib import Path
 
@@ -116,11 +118,31 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.Notebook
     return nb
 
 
+def platform_id() -> dict:
+    """What decides the last digits of a run: the torch build, the device, and the instruction
+    sets that torch's own CPU kernels, MKL and oneDNN use (each may be capped by a variable).
+    Runs on two machines with the same platform_id print the same numbers."""
+    import torch  # here, so that the tools that never ask for it do not pay for the import
+
+    return {
+        "torch": torch.__version__,
+        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "machine": platform.machine(),
+        "torch_cpu_isa": torch.backends.cpu.get_cpu_capability(),
+        "mkl_isa": os.environ.get("MKL_ENABLE_INSTRUCTIONS", "auto"),
+        "onednn_isa": os.environ.get(
+            "ONEDNN_MAX_CPU_ISA", os.environ.get("DNNL_MAX_CPU_ISA", "auto")
+        ),
+    }
+
+
 def regenerate(path: Path = NOTEBOOK) -> None:
-    """A clean Restart & Run All with the default parameters, written back in place."""
+    """A clean Restart & Run All with the default parameters, written back in place, with the
+    platform that produced its numbers recorded in the notebook's metadata."""
     nb = execute(load(path=path))
     merge_streams(nb)
     nb.metadata.pop("widgets", None)
+    nb.metadata["rnn_sum"] = {"platform": platform_id()}
     for index, cell in enumerate(nb.cells):  # stable ids, as nbstripout numbers them
         cell.id = str(index)
     nb.metadata["language_info"] = {"name": "python"}
