@@ -64,7 +64,7 @@ def run_once(params: dict, threads: int | None = None, save: str | None = None) 
     with nbrun.Session(nb) as session:
         wall = time.perf_counter() - start
         measured = session.eval(
-            "dict(summary=summary, claims=claims, threads=torch.get_num_threads(),"
+            "dict(summary=summary, beyond=beyond, claims=claims, threads=torch.get_num_threads(),"
             " device=str(device), torch=torch.__version__, seq_len=SEQ_LEN,"
             " isa=torch.backends.cpu.get_cpu_capability(),"
             " gpu=torch.cuda.get_device_name() if device.type == 'cuda' else None)"
@@ -96,6 +96,13 @@ def report_one(run: dict) -> None:
         )
     print(f"total training time: {sum(r['train_seconds'] for r in run['summary']):.1f} s")
     print()
+    print(f"{'model':13s} {'trained':>7s} {'tested':>7s} {'test MSE':>11s} {'exact':>8s}")
+    for row in run["beyond"]:
+        print(
+            f"{row['model']:13s} {row['train_len']:7d} {row['test_len']:7d} "
+            f"{row['test_mse']:11.4g} {row['exact_acc']:8.2%}"
+        )
+    print()
     for text, holds in run["claims"].items():
         print(("holds : " if holds else "FAILS : ") + text)
 
@@ -106,6 +113,20 @@ def spread(values: list[float], fmt: str) -> str:
     return " / ".join(format(v, fmt) for v in (low, mid, high))
 
 
+def spreads(rows: list[dict], key: str, label: str) -> None:
+    """Per model and rows[key]: min / median / max of exact sums and test MSE over the seeds."""
+    groups: dict[tuple[str, int], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["model"], row[key]), []).append(row)
+    print(
+        f"{'model':13s} {label:>6s}  {'exact sums min / median / max':>31s}  test MSE min / median / max"
+    )
+    for (model, length), found in groups.items():
+        exact = spread([r["exact_acc"] for r in found], "6.1%")
+        mse = spread([r["test_mse"] for r in found], ".3g")
+        print(f"{model:13s} {length:6d}  {exact:>31s}  {mse}")
+
+
 def report_seeds(runs: list[dict], seconds: float) -> bool:
     """Print the seed sweep; True if every claim held on every seed."""
     print(machine_line(runs[0]))
@@ -114,17 +135,9 @@ def report_seeds(runs: list[dict], seconds: float) -> bool:
     walls = [r["wall"] for r in runs]
     print(f"one run : {spread(walls, '.1f')} s wall (min / median / max)")
     print()
-    rows: dict[tuple[str, int], list[dict]] = {}
-    for run in runs:
-        for row in run["summary"]:
-            rows.setdefault((row["model"], row["seq_len"]), []).append(row)
-    print(
-        f"{'model':13s} {'length':>6s}  {'exact sums min / median / max':>31s}  test MSE min / median / max"
-    )
-    for (model, length), found in rows.items():
-        exact = spread([r["exact_acc"] for r in found], "6.1%")
-        mse = spread([r["test_mse"] for r in found], ".3g")
-        print(f"{model:13s} {length:6d}  {exact:>31s}  {mse}")
+    spreads([row for run in runs for row in run["summary"]], "seq_len", "length")
+    print(f"\nbeyond the trained length ({runs[0]['seq_len']}):")
+    spreads([row for run in runs for row in run["beyond"]], "test_len", "tested")
     print()
     every = True
     texts = list(dict.fromkeys(t for run in runs for t in run["claims"]))

@@ -107,7 +107,7 @@ class Session:
     def eval(self, expression: str):
         """The value of a JSON-serialisable expression, computed in the kernel."""
         cell = self.run(f"import json as _json\nprint(_json.dumps({expression}))")
-        text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        text = "".join(o.text for o in cell.outputs if o.get("name") == "stdout")
         return json.loads(text.strip().splitlines()[-1])
 
 
