@@ -1,10 +1,14 @@
 """The notebook's pieces, inspected in a kernel that ran it with small parameters."""
 
 import math
+import re
+import textwrap
 
+import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
+import nbrun
 from conftest import SMALL
 
 
@@ -139,18 +143,34 @@ def test_live_slider_callback_trains_and_plots(small):
     assert small.eval("sorted({l for (_, l) in results})") == [6, 12]
 
 
+# The Output widget needs a live front end: this stand-in collects what is printed into it.
+OUTPUT_AREA = """
+import contextlib, io
+class _Area:
+    def __init__(self):
+        self.text = io.StringIO()
+    def clear_output(self, wait=False):
+        self.text = io.StringIO()
+    def __enter__(self):
+        self._redirect = contextlib.redirect_stdout(self.text)
+        return self._redirect.__enter__()
+    def __exit__(self, *exc):
+        return self._redirect.__exit__(*exc)
+"""
+
+
 def test_slider_button_is_wired_to_the_callback(small):
-    small.run("""
-import contextlib
+    small.run(
+        OUTPUT_AREA
+        + """
 _calls, _real_run, _real_output = [], live_run, live_output
-live_run = _calls.append
-# the Output widget needs a live front end; a plain context stands in for it here
-live_output = contextlib.nullcontext()
-live_output.clear_output = lambda wait=False: None
+live_run = lambda seq_len, progress=None: _calls.append(seq_len)
+live_output = _Area()
 slider.value = 4
 button.click()
 live_run, live_output = _real_run, _real_output
-""")
+"""
+    )
     assert small.eval("_calls") == [4]
 
 
@@ -210,3 +230,61 @@ def test_the_reading_after_the_last_step_is_the_prediction(small):
 
 def test_one_loss_panel_per_sweep_length(small):
     assert small.eval("len(panels.axes)") == len(SMALL["SWEEP_LENS"])
+
+
+def test_the_length_baseline_is_v_times_mean_length(small):
+    # from the recipe: v * E[L], with v the variance of VALUES and E[L] = (T + 1) / 2
+    assert math.isclose(small.eval("length_baseline_mse(12)"), (2 / 3) * 6.5, rel_tol=1e-12)
+    # measured on the test set and on a large fresh sample: within 4 standard errors of it
+    for code in ("test_set(12)[:3]", "make_batch(100_000, 30, torch.Generator().manual_seed(5))"):
+        measured, error, recipe = small.eval(f"""(lambda x, lengths, sums: (
+            lambda e2: [e2.mean().item(), (e2.std() / len(e2) ** 0.5).item(),
+                        length_baseline_mse(x.shape[1])]
+        )(((sums - statistics.fmean(VALUES) * lengths) ** 2).float()))(*{code})""")
+        assert abs(measured - recipe) < 4 * error, (code, measured, recipe, error)
+    assert math.isclose(
+        small.eval("test_set(12).length_baseline"),
+        small.eval("((y_test - statistics.fmean(VALUES) * len_test) ** 2).float().mean().item()"),
+    )
+
+
+def outputs(nb, startswith):
+    """The printed text of the code cells whose source starts with a given line."""
+    cells = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(startswith)]
+    assert len(cells) == 1, startswith
+    return "".join(o.get("text", "") for o in cells[0].outputs)
+
+
+def test_each_pitfall_shows_the_wrong_way_and_the_right_way(small):
+    # 1. a 2-D input is one unbatched sequence: the batch order changes the outputs
+    assert small.eval("moved") > 1e-3
+    assert "in another order: their outputs change" in outputs(small.nb, "article_rnn = ")
+    # 2. h_n is (layers, B, H) even with batch_first=True
+    assert small.eval("[list(output.shape), list(h_n.shape)]") == [[5, 12, 16], [1, 5, 16]]
+    assert "layers first" in outputs(small.nb, "steps = scaled(")
+    # 3. output[:, -1] reads the padding; the gather does not
+    text = outputs(small.nb, "i = int((len_test - SEQ_LEN // 4)")
+    assert "output[:, -1] ->" in text and "gather at lengths - 1 ->" in text
+    assert small.eval("abs(last_padded[-1].item() - at_length.item())") > 1e-4
+    # 4. unsorted lengths need enforce_sorted=False
+    text = outputs(small.nb, "rising = ")
+    assert "enforce_sorted=True: RuntimeError" in text and "[3, 3, 3, 2, 2, 1, 1, 1, 1]" in text
+    # 5. the backward half of output[:, -1] has seen one step
+    assert "after ONE step: True" in outputs(small.nb, "torch.manual_seed(SEED)\nbi = ")
+
+
+def exercise_fragments():
+    """The python code blocks of the notebook's Exercises cell, dedented."""
+    nb = nbformat.read(nbrun.NOTEBOOK, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "markdown" and "### Exercises" in c.source)
+    blocks = re.findall(r"```python\n(.*?)```", cell.source, flags=re.S)
+    return [textwrap.dedent(block) for block in blocks]
+
+
+def test_every_exercise_fragment_runs():
+    fragments = exercise_fragments()
+    assert len(fragments) >= 5
+    with nbrun.Session(nbrun.load(SMALL)) as session:
+        for fragment in fragments:
+            cell = session.run(fragment)  # raises CellExecutionError if the fragment fails
+            assert any(o.get("name") == "stdout" for o in cell.outputs), fragment
