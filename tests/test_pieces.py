@@ -150,7 +150,8 @@ class _Area:
     def __init__(self):
         self.text = io.StringIO()
     def clear_output(self, wait=False):
-        self.text = io.StringIO()
+        self.text.seek(0)
+        self.text.truncate()
     def __enter__(self):
         self._redirect = contextlib.redirect_stdout(self.text)
         return self._redirect.__enter__()
@@ -172,6 +173,65 @@ live_run, live_output = _real_run, _real_output
 """
     )
     assert small.eval("_calls") == [4]
+
+
+def test_the_slider_starts_nothing_while_dragged(small):
+    assert small.eval("slider.continuous_update") is False
+
+
+def test_a_live_run_shows_progress_with_the_button_disabled(small):
+    small.run(
+        OUTPUT_AREA
+        + """
+_seen, _real_run, _real_output = [], live_run, live_output
+def _spy(seq_len, progress=None):
+    def watch(name, step, steps):
+        progress(name, step, steps)
+        _seen.append([name, step, steps, button.disabled, button.description])
+    return _real_run(seq_len, progress=watch)
+live_run, live_output = _spy, _Area()
+slider.value = 5
+button.click()
+_text = live_output.text.getvalue()
+live_run, live_output = _real_run, _real_output
+"""
+    )
+    seen = small.eval("_seen")
+    assert seen and all(disabled and label == "Training..." for *_, disabled, label in seen)
+    for name in ("RNN", "LSTM", "IRNN"):
+        steps = [step for model, step, total, *_ in seen if model == name]
+        assert steps == sorted(steps) and steps[-1] == SMALL["LIVE_STEPS"]
+        assert 2 <= len(steps) <= 21
+    assert small.eval("[button.disabled, button.description]") == [False, "Train"]
+    text = small.eval("_text")
+    assert "exact sums" in text and all(f"\n{name} " in text for name in ("RNN", "LSTM", "IRNN"))
+
+
+def test_a_failing_live_run_says_so_and_frees_the_button(small):
+    small.run(
+        OUTPUT_AREA
+        + """
+_real_builder, _real_output = BUILDERS["LSTM"], live_output
+def _broken(seq_len):
+    raise RuntimeError("injected failure")
+BUILDERS["LSTM"], live_output = _broken, _Area()
+slider.value = 5
+button.click()
+_text = live_output.text.getvalue()
+BUILDERS["LSTM"], live_output = _real_builder, _real_output
+"""
+    )
+    text = small.eval("_text")
+    assert "failed: RuntimeError: injected failure" in text and "Try a shorter length" in text
+    assert small.eval("[button.disabled, button.description]") == [False, "Train"]
+
+
+def test_training_reports_progress_about_twenty_times(small):
+    # every ceil(steps / 20) steps and at the last one; the main run passes no callback at all
+    calls = small.eval("""(lambda calls: (
+        train(BUILDERS["IRNN"](12).to(device), 12, steps=45, log_lines=0, progress=calls.append),
+        calls)[1])([])""")
+    assert calls == [3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45]
 
 
 def test_the_sweep_trains_every_recurrent_model_at_every_length(small):
