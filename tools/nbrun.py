@@ -121,7 +121,7 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.Notebook
 def platform_id() -> dict:
     """What decides the last digits of a run: the torch build, the device, and the instruction
     sets that torch's own CPU kernels, MKL and oneDNN use (each may be capped by a variable).
-    Runs on two machines with the same platform_id print the same numbers."""
+    The digit-exact test compares runs only where all of these match."""
     import torch  # here, so that the tools that never ask for it do not pay for the import
 
     return {
