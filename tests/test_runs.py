@@ -7,14 +7,26 @@ import pytest
 import nbrun
 from conftest import SMALL
 
+EDGES = {
+    "shortest": dict(SEQ_LEN=1, STEPS=20, SWEEP_LENS=(1,), N_TEST=200, LIVE_STEPS=5),
+    "long, short training": dict(SEQ_LEN=500, STEPS=150, SWEEP_LENS=(), N_TEST=300),
+    "smallest everything": dict(
+        SEQ_LEN=8, HIDDEN=1, BATCH_SIZE=1, STEPS=1, LR=1, SWEEP_LENS=(3,), N_TEST=100, BEYOND=(1,)
+    ),
+    "300, as the slider's top": dict(SEQ_LEN=300, STEPS=20, SWEEP_LENS=(300,), N_TEST=200),
+}
 
-@pytest.mark.parametrize("seq_len", [1, 300])
-def test_edge_lengths_run_to_the_end(seq_len):
-    params = dict(SEQ_LEN=seq_len, STEPS=20, SWEEP_LENS=(seq_len,), N_TEST=200, LIVE_STEPS=5)
+
+@pytest.mark.parametrize("params", EDGES.values(), ids=EDGES.keys())
+def test_valid_parameters_run_to_the_end(params):
+    # a model that trained badly shows up as a failed claim (☒), never as a crashed cell
     with nbrun.Session(nbrun.load(params)) as session:
         rows = session.eval("[[r['model'], r['seq_len'], r['test_mse']] for r in summary]")
+        claims = session.eval("claims")
     assert {m for m, *_ in rows} == {"article RNN", "article LSTM", "RNN", "LSTM", "IRNN"}
-    assert all(length == seq_len and mse >= 0 for _, length, mse in rows)
+    assert {length for _, length, _ in rows} == {params["SEQ_LEN"], *params["SWEEP_LENS"]}
+    assert all(mse >= 0 for *_, mse in rows)
+    assert claims
 
 
 def outputs_without_timings(nb):

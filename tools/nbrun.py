@@ -9,6 +9,7 @@ that can be asked questions after the notebook ran, and the clean-up of the live
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -118,10 +119,36 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.Notebook
     return nb
 
 
+def code_hashes(nb: nbformat.NotebookNode) -> list[str]:
+    """A short sha256 of each code cell's source, in order: what the outputs were produced from."""
+    return [
+        hashlib.sha256(c.source.encode("utf-8")).hexdigest()[:16]
+        for c in nb.cells
+        if c.cell_type == "code"
+    ]
+
+
+def stale(nb: nbformat.NotebookNode) -> str:
+    """Why the notebook's outputs may not come from its code ('' if they do): a code cell
+    edited, added or removed since the hashes recorded by the last regeneration."""
+    recorded = nb.metadata.get("rnn_sum", {}).get("code_sha256")
+    if recorded is None:
+        return "no code hashes recorded"
+    now = code_hashes(nb)
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    changed = [code[k] for k, (a, b) in enumerate(zip(recorded, now, strict=False)) if a != b]
+    if changed:
+        return f"cell {changed[0]} (a code cell, counting every cell from 0) was edited"
+    if len(recorded) != len(now):
+        return f"{len(recorded)} code cells when regenerated, {len(now)} now"
+    return ""
+
+
 def platform_id() -> dict:
-    """What decides the last digits of a run: the torch build, the device, and the instruction
-    sets that torch's own CPU kernels, MKL and oneDNN use (each may be capped by a variable).
-    The digit-exact test compares runs only where all of these match."""
+    """Where the committed numbers were produced, for the record: the torch build, the device,
+    and the instruction sets that torch's own CPU kernels, MKL and oneDNN use (each may be
+    capped by a variable). Trained digits differ from one platform to the next; no test
+    compares them."""
     import torch  # here, so that the tools that never ask for it do not pay for the import
 
     return {
@@ -137,12 +164,13 @@ def platform_id() -> dict:
 
 
 def regenerate(path: Path = NOTEBOOK) -> None:
-    """A clean Restart & Run All with the default parameters, written back in place, with the
-    platform that produced its numbers recorded in the notebook's metadata."""
+    """A clean Restart & Run All with the default parameters, written back in place, with a
+    hash of every code cell (the provenance that the tests check) and the platform that
+    produced its numbers recorded in the notebook's metadata."""
     nb = execute(load(path=path))
     merge_streams(nb)
     nb.metadata.pop("widgets", None)
-    nb.metadata["rnn_sum"] = {"platform": platform_id()}
+    nb.metadata["rnn_sum"] = {"code_sha256": code_hashes(nb), "platform": platform_id()}
     for index, cell in enumerate(nb.cells):  # stable ids, as nbstripout numbers them
         cell.id = str(index)
     nb.metadata["language_info"] = {"name": "python"}
