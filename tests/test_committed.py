@@ -106,11 +106,8 @@ def test_what_training_does_not_touch_is_the_same_everywhere(fresh):
 
 
 def test_the_notebook_claims_hold_with_the_defaults(fresh_summary, fresh_claims):
-    assert len(fresh_claims) >= 5
+    assert len(fresh_claims) >= 10
     assert [text for text, holds in fresh_claims.items() if not holds] == []
     at = {r["model"]: r for r in fresh_summary if r["seq_len"] == 100}
-    best = min(at.values(), key=lambda r: r["test_mse"])
-    article = min(at["article RNN"]["test_mse"], at["article LSTM"]["test_mse"])
-    assert best["exact_acc"] >= 0.995
+    assert at["IRNN"]["exact_acc"] >= 0.995 and at["by hand"]["exact_acc"] == 1.0
     assert at["LSTM"]["test_mse"] < at["RNN"]["test_mse"]
-    assert article >= 10 * best["test_mse"]

@@ -5,6 +5,7 @@ from nbclient.exceptions import CellExecutionError
 
 import nbrun
 
+GOOD = dict(lr=0.03)
 BAD = [
     ("SEQ_LEN", 0),
     ("SEQ_LEN", -5),
@@ -17,7 +18,17 @@ BAD = [
     ("STEPS", 0),
     ("VALUES", ()),
     ("VALUES", (1, 1)),
-    ("LR", -0.1),
+    ("VALUES", (0, 101)),
+    ("VALUES", (0, 1.5)),
+    ("RECIPES", 0.05),
+    ("RECIPES", {"RNN": GOOD}),
+    (
+        "RECIPES",
+        {
+            n: dict(lr=-0.1)
+            for n in ["article RNN", "article LSTM", "linear", "RNN", "LSTM", "plain IRNN", "IRNN"]
+        },
+    ),
     ("SWEEP_LENS", (10, 0)),
     ("BEYOND", (1, 0)),
     ("BEYOND", (1, 2.5)),
@@ -30,7 +41,7 @@ def first_training_cell(nb):
     )
 
 
-@pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v!r}" for n, v in BAD])
+@pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v!r}"[:40] for n, v in BAD])
 def test_bad_parameter_stops_with_a_clear_message(name, value):
     nb = nbrun.load({name: value})
     with pytest.raises(CellExecutionError) as failure:

@@ -7,11 +7,22 @@ import pytest
 import nbrun
 from conftest import SMALL
 
+MODELS = ["article RNN", "article LSTM", "linear", "RNN", "LSTM", "plain IRNN", "IRNN"]
 EDGES = {
     "shortest": dict(SEQ_LEN=1, STEPS=20, SWEEP_LENS=(1,), N_TEST=200, LIVE_STEPS=5),
     "long, short training": dict(SEQ_LEN=500, STEPS=150, SWEEP_LENS=(), N_TEST=300),
-    "smallest everything": dict(
-        SEQ_LEN=8, HIDDEN=1, BATCH_SIZE=1, STEPS=1, LR=1, SWEEP_LENS=(3,), N_TEST=100, BEYOND=(1,)
+    "smallest everything, lr 1": dict(
+        SEQ_LEN=8,
+        HIDDEN=1,
+        BATCH_SIZE=1,
+        STEPS=1,
+        RECIPES={n: dict(lr=1, rec=1e4, pull=0.5) for n in MODELS},
+        SWEEP_LENS=(3,),
+        N_TEST=100,
+        BEYOND=(1,),
+    ),
+    "negative values": dict(
+        SEQ_LEN=20, VALUES=(-1, 1), STEPS=60, SWEEP_LENS=(10,), N_TEST=200, BEYOND=(1, 2)
     ),
     "300, as the slider's top": dict(SEQ_LEN=300, STEPS=20, SWEEP_LENS=(300,), N_TEST=200),
 }
@@ -23,10 +34,19 @@ def test_valid_parameters_run_to_the_end(params):
     with nbrun.Session(nbrun.load(params)) as session:
         rows = session.eval("[[r['model'], r['seq_len'], r['test_mse']] for r in summary]")
         claims = session.eval("claims")
-    assert {m for m, *_ in rows} == {"article RNN", "article LSTM", "RNN", "LSTM", "IRNN"}
+    assert {m for m, *_ in rows} == {*MODELS, "by hand"}
     assert {length for _, length, _ in rows} == {params["SEQ_LEN"], *params["SWEEP_LENS"]}
-    assert all(mse >= 0 for *_, mse in rows)
+    assert all(mse >= 0 or mse != mse for *_, mse in rows)  # a diverged model's MSE may be nan
     assert claims
+
+
+def test_negative_values_the_rnn_set_by_hand_still_sums():
+    params = EDGES["negative values"]
+    with nbrun.Session(nbrun.load(params)) as session:
+        by_hand = session.eval("[r['exact_acc'] for r in beyond if r['model'] == 'by hand']")
+        text = "".join(o.get("text", "") for c in session.nb.cells for o in c.get("outputs", []))
+    assert by_hand == [1.0, 1.0]
+    assert "cannot count negative numbers" in text  # the sentence beside its claims
 
 
 def outputs_without_timings(nb):
