@@ -4,6 +4,7 @@ import pytest
 from nbclient.exceptions import CellExecutionError
 
 import nbrun
+from conftest import TRAINED
 
 GOOD = dict(lr=0.03)
 BAD = [
@@ -24,10 +25,7 @@ BAD = [
     ("RECIPES", {"RNN": GOOD}),
     (
         "RECIPES",
-        {
-            n: dict(lr=-0.1)
-            for n in ["article RNN", "article LSTM", "linear", "RNN", "LSTM", "plain IRNN", "IRNN"]
-        },
+        {n: dict(lr=-0.1) for n in TRAINED},
     ),
     ("SWEEP_LENS", (10, 0)),
     ("BEYOND", (1, 0)),

@@ -7,9 +7,7 @@ import textwrap
 import nbformat
 
 import nbrun
-from conftest import SMALL
-
-TRAINED = ["article RNN", "article LSTM", "linear", "RNN", "LSTM", "plain IRNN", "IRNN"]
+from conftest import SMALL, TRAINED
 
 
 def test_data_function(small):
