@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [  # headless as root in a container, and no connection beyond 1
     "--disable-component-update",
     "--disable-sync",
 ]
-PARAMS = SMALL  # LIVE_STEPS=30: a live run takes about a second at the lengths below
+PARAMS = SMALL  # SWEEP_STEPS=30: a live run takes about a second at the lengths below
 LENGTHS = (20, 60)  # typed into the box, one double-click each
 NOTEBOOK = "rnn_sum.ipynb"
 # JupyterLab's own settings for this server: no news, no update check (they would go online)
@@ -318,7 +318,7 @@ def test_a_typed_length_and_a_double_click_train_once(reader, length):
     assert sum("done:" not in a["label"] and "done:" in b["label"] for a, b in pairs) == 1
     # while it trained: the button disabled and saying so, a progress bar for every model
     training = [s for s in states if s["disabled"] and s["text"] == "Training..."]
-    steps = PARAMS["LIVE_STEPS"]
+    steps = PARAMS["SWEEP_STEPS"]
     progress = [s for s in training if re.fullmatch(rf"(RNN|LSTM|IRNN) \d+/{steps}", s["label"])]
     assert progress and all(s["bars"] == 1 for s in progress), states
     for name in ("RNN", "LSTM", "IRNN"):

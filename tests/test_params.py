@@ -6,7 +6,7 @@ from nbclient.exceptions import CellExecutionError
 import nbrun
 from conftest import TRAINED
 
-GOOD = dict(lr=0.03)
+GOOD = 0.03
 BAD = [
     ("SEQ_LEN", 0),
     ("SEQ_LEN", -5),
@@ -21,12 +21,12 @@ BAD = [
     ("VALUES", (1, 1)),
     ("VALUES", (0, 101)),
     ("VALUES", (0, 1.5)),
-    ("RECIPES", 0.05),
-    ("RECIPES", {"RNN": GOOD}),
-    (
-        "RECIPES",
-        {n: dict(lr=-0.1) for n in TRAINED},
-    ),
+    ("WALK", (1,)),
+    ("LR", 0.05),
+    ("LR", {"RNN": GOOD}),
+    ("LR", {n: -0.1 for n in TRAINED}),
+    ("LR", {n: True for n in TRAINED}),
+    ("SWEEP_STEPS", 0),
     ("SWEEP_LENS", (10, 0)),
     ("BEYOND", (1, 0)),
     ("BEYOND", (1, 2.5)),

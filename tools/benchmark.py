@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import concurrent.futures
+import json
 import os
 import platform
 import statistics
@@ -88,23 +89,29 @@ def report_one(run: dict) -> None:
     print(f"params  : {run['params'] or 'defaults'}")
     print(f"total   : {run['wall']:.1f} s wall, notebook top to bottom in a fresh kernel")
     print()
-    print(f"{'model':13s} {'length':>6s} {'train s':>8s} {'test MSE':>11s} {'exact':>8s}")
+    print(
+        f"{'model':13s} {'length':>6s} {'values':>9s} {'steps':>5s} {'train s':>8s} {'test MSE':>11s} {'exact':>8s}"
+    )
     for row in run["summary"]:
         print(
-            f"{row['model']:13s} {row['seq_len']:6d} {row['train_seconds']:8.2f} "
-            f"{row['test_mse']:11.4g} {row['exact_acc']:8.2%}"
+            f"{row['model']:13s} {row['seq_len']:6d} {values_label(row['values']):>9s} "
+            f"{row['steps']:5d} {row['seconds']:8.2f} {row['mse']:11.4g} {row['exact']:8.2%}"
         )
-    print(f"total training time: {sum(r['train_seconds'] for r in run['summary']):.1f} s")
+    print(f"total training time: {sum(r['seconds'] for r in run['summary']):.1f} s")
     print()
     print(f"{'model':13s} {'trained':>7s} {'tested':>7s} {'test MSE':>11s} {'exact':>8s}")
     for row in run["beyond"]:
         print(
             f"{row['model']:13s} {row['train_len']:7d} {row['test_len']:7d} "
-            f"{row['test_mse']:11.4g} {row['exact_acc']:8.2%}"
+            f"{row['mse']:11.4g} {row['exact']:8.2%}"
         )
     print()
     for text, holds in run["claims"].items():
         print(("holds : " if holds else "FAILS : ") + text)
+
+
+def values_label(values) -> str:
+    return ",".join(str(v) for v in values)
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -113,18 +120,39 @@ def spread(values: list[float], fmt: str) -> str:
     return " / ".join(format(v, fmt) for v in (low, mid, high))
 
 
-def spreads(rows: list[dict], key: str, label: str) -> None:
-    """Per model and rows[key]: min / median / max of exact sums and test MSE over the seeds."""
-    groups: dict[tuple[str, int], list[dict]] = {}
+def spreads(rows: list[dict], keys: tuple[str, ...], label: str) -> None:
+    """Per model and rows' keys: min / median / max of exact sums and test MSE over the seeds."""
+    groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault((row["model"], row[key]), []).append(row)
+        groups.setdefault((row["model"], *(str(row[k]) for k in keys)), []).append(row)
     print(
-        f"{'model':13s} {label:>6s}  {'exact sums min / median / max':>31s}  test MSE min / median / max"
+        f"{'model':13s} {label:>20s}  {'exact sums min / median / max':>31s}  test MSE min / median / max"
     )
-    for (model, length), found in groups.items():
-        exact = spread([r["exact_acc"] for r in found], "6.1%")
-        mse = spread([r["test_mse"] for r in found], ".3g")
-        print(f"{model:13s} {length:6d}  {exact:>31s}  {mse}")
+    for (model, *where), found in groups.items():
+        exact = spread([r["exact"] for r in found], "6.1%")
+        mse = spread([r["mse"] for r in found], ".3g")
+        print(f"{model:13s} {' '.join(where):>20s}  {exact:>31s}  {mse}")
+
+
+def markdown_table(runs: list[dict]) -> None:
+    """The seed spread as the notebook shows it: exact sums (%), min / median / max over the
+    seeds, of each recurrent model in every run of the notebook (a row per length, values, steps)."""
+    rows = [dict(r, values=values_label(r["values"])) for run in runs for r in run["summary"]]
+    most = max(r["steps"] for r in rows)  # the main runs first, then the sweep by length
+    cases = sorted({(r["seq_len"], r["values"], r["steps"]) for r in rows})
+    cases.sort(key=lambda c: (c[2] != most, c[1].startswith("-"), c[0]))
+    models = ["RNN", "LSTM", "IRNN"]
+    print(
+        "| length | values | steps | " + " | ".join(f"{m}: min/median/max" for m in models) + " |"
+    )
+    print("| ---: | --- | ---: |" + " --- |" * len(models))
+    for n, values, steps in cases:
+        cells = []
+        for model in models:
+            found = [100 * r["exact"] for r in rows if r["model"] == model
+                     and (r["seq_len"], r["values"], r["steps"]) == (n, values, steps)]  # fmt: skip
+            cells.append(spread(found, ".0f").replace(" ", "") if found else "")
+        print(f"| {n} | {values} | {steps} | " + " | ".join(cells) + " |")
 
 
 def report_seeds(runs: list[dict], seconds: float) -> bool:
@@ -135,9 +163,10 @@ def report_seeds(runs: list[dict], seconds: float) -> bool:
     walls = [r["wall"] for r in runs]
     print(f"one run : {spread(walls, '.1f')} s wall (min / median / max)")
     print()
-    spreads([row for run in runs for row in run["summary"]], "seq_len", "length")
+    rows = [dict(row, values=values_label(row["values"])) for run in runs for row in run["summary"]]
+    spreads(rows, ("seq_len", "values", "steps"), "length values steps")
     print(f"\nbeyond the trained length ({runs[0]['seq_len']}):")
-    spreads([row for run in runs for row in run["beyond"]], "test_len", "tested")
+    spreads([row for run in runs for row in run["beyond"]], ("test_len",), "tested")
     print()
     every = True
     texts = list(dict.fromkeys(t for run in runs for t in run["claims"]))
@@ -157,6 +186,10 @@ def main() -> None:
     parser.add_argument("--save", metavar="PATH", help="also write the executed notebook there")
     parser.add_argument("--seeds", type=parse_seeds, help="e.g. 0-9: one run per SEED")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once with --seeds")
+    parser.add_argument("--json", metavar="PATH", help="with --seeds, also save every run there")
+    parser.add_argument(
+        "--markdown", action="store_true", help="with --seeds, the notebook's seed table"
+    )
     args = parser.parse_args()
     params = dict(args.params)
 
@@ -169,7 +202,14 @@ def main() -> None:
             pool.submit(run_once, {**params, "SEED": seed}, args.threads) for seed in args.seeds
         ]
         runs = [job.result() for job in jobs]
-    if not report_seeds(runs, time.perf_counter() - start):
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(runs, f)
+    every = report_seeds(runs, time.perf_counter() - start)
+    if args.markdown:
+        print()
+        markdown_table(runs)
+    if not every:
         sys.exit(1)
 
 

@@ -9,6 +9,7 @@ that can be asked questions after the notebook ran, and the clean-up of the live
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "rnn_sum.ipynb"
+README_FIGURE = ROOT / "docs" / "loss_curves.png"  # the README's figure, from the cell tagged so
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -163,10 +165,18 @@ def platform_id() -> dict:
     }
 
 
+def readme_figure(nb: nbformat.NotebookNode) -> bytes:
+    """The PNG that the cell tagged `readme-figure` drew: the README shows it."""
+    cell = next(c for c in nb.cells if "readme-figure" in c.metadata.get("tags", []))
+    image = next(o.data["image/png"] for o in cell.outputs if "image/png" in o.get("data", {}))
+    return base64.b64decode(image)
+
+
 def regenerate(path: Path = NOTEBOOK) -> None:
     """A clean Restart & Run All with the default parameters, written back in place, with a
     hash of every code cell (the provenance that the tests check) and the platform that
-    produced its numbers recorded in the notebook's metadata."""
+    produced its numbers recorded in the notebook's metadata; the README's figure is written
+    from its outputs."""
     nb = execute(load(path=path))
     merge_streams(nb)
     nb.metadata.pop("widgets", None)
@@ -175,6 +185,9 @@ def regenerate(path: Path = NOTEBOOK) -> None:
         cell.id = str(index)
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, path)
+    if path == NOTEBOOK:
+        README_FIGURE.parent.mkdir(exist_ok=True)
+        README_FIGURE.write_bytes(readme_figure(nb))
 
 
 if __name__ == "__main__":
