@@ -27,6 +27,8 @@ BAD = [
     ("LR", {n: -0.1 for n in TRAINED}),
     ("LR", {n: True for n in TRAINED}),
     ("SWEEP_STEPS", 0),
+    ("SWEEP_LR", 0.05),
+    ("SWEEP_LR", {"RNN": 0.02}),
     ("SWEEP_LENS", (10, 0)),
     ("BEYOND", (1, 0)),
     ("BEYOND", (1, 2.5)),

@@ -184,7 +184,7 @@ def test_the_counter_is_a_construction(small):
 def test_training_beats_the_baseline(small):
     rows = small.eval(
         "[(n, l, list(v), s, r['mse'], baselines(l, v)[0], r['history'][:1], "
-        "statistics.fmean(r['history'][-10:] or [0])) for (n, l, v, s, _), r in results.items()]"
+        "statistics.fmean(r['history'][-10:] or [0])) for (n, l, v, s, _, _), r in results.items()]"
     )
     assert {(n, length) for n, length, *_ in rows} >= {(n, 12) for n in [*TRAINED, "by hand"]}
     for name, length, values, steps, mse, baseline, first, last in rows:
@@ -398,7 +398,12 @@ def test_the_reading_after_the_last_step_is_the_prediction(small):
 def test_the_refit_read_out_is_exact_on_a_state_that_holds_the_sum(small):
     # if the state holds the running sum itself, the refitted read-out is off by 0
     assert small.eval("max(refit(running[..., None]))") < 1e-6
-    assert small.eval("sorted(readout)") == ["refit on c_t", "refit on h_t", "the LSTM's own"]
+    assert small.eval("sorted(readout)") == [
+        "refit on c_t",
+        "refit on h_t",
+        "refit on the step",
+        "the LSTM's own",
+    ]
 
 
 def test_the_length_baseline_is_v_times_mean_length(small):

@@ -141,10 +141,8 @@ def markdown_table(runs: list[dict]) -> None:
     most = max(r["steps"] for r in rows)  # the main runs first, then the sweep by length
     cases = sorted({(r["seq_len"], r["values"], r["steps"]) for r in rows})
     cases.sort(key=lambda c: (c[2] != most, c[1].startswith("-"), c[0]))
-    models = ["RNN", "LSTM", "IRNN"]
-    print(
-        "| length | values | steps | " + " | ".join(f"{m}: min/median/max" for m in models) + " |"
-    )
+    models = ["article RNN", "article LSTM", "RNN", "LSTM", "IRNN"]
+    print("| length | values | steps | " + " | ".join(models) + " |")
     print("| ---: | --- | ---: |" + " --- |" * len(models))
     for n, values, steps in cases:
         cells = []
