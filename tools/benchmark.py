@@ -135,22 +135,27 @@ def spreads(rows: list[dict], keys: tuple[str, ...], label: str) -> None:
 
 
 def markdown_table(runs: list[dict]) -> None:
-    """The seed spread as the notebook shows it: exact sums (%), min / median / max over the
-    seeds, of each recurrent model in every run of the notebook (a row per length, values, steps)."""
+    """The seed spread as the notebook shows it: exact sums (%), min/median/max over the seeds, of
+    each recurrent model in every run of the notebook, a row per length, values and steps; then
+    the one-step article models' at the main length."""
     rows = [dict(r, values=values_label(r["values"])) for run in runs for r in run["summary"]]
     most = max(r["steps"] for r in rows)  # the main runs first, then the sweep by length
+
+    def cell(model, case):
+        found = [100 * r["exact"] for r in rows if r["model"] == model
+                 and (r["seq_len"], r["values"], r["steps"]) == case]  # fmt: skip
+        return spread(found, ".0f").replace(" ", "") if found else "-"
+
     cases = sorted({(r["seq_len"], r["values"], r["steps"]) for r in rows})
     cases.sort(key=lambda c: (c[2] != most, c[1].startswith("-"), c[0]))
-    models = ["article RNN", "article LSTM", "RNN", "LSTM", "IRNN"]
-    print("| length | values | steps | " + " | ".join(models) + " |")
-    print("| ---: | --- | ---: |" + " --- |" * len(models))
-    for n, values, steps in cases:
-        cells = []
-        for model in models:
-            found = [100 * r["exact"] for r in rows if r["model"] == model
-                     and (r["seq_len"], r["values"], r["steps"]) == (n, values, steps)]  # fmt: skip
-            cells.append(spread(found, ".0f").replace(" ", "") if found else "")
-        print(f"| {n} | {values} | {steps} | " + " | ".join(cells) + " |")
+    print("| run | RNN | LSTM | IRNN |\n| --- | --- | --- | --- |")
+    for case in cases:
+        n, values, steps = case
+        label = f"{'walks, ' if values.startswith('-') else ''}length {n}, {steps} steps"
+        print(f"| {label} | " + " | ".join(cell(m, case) for m in ["RNN", "LSTM", "IRNN"]) + " |")
+    main = (runs[0]["seq_len"], values_label(runs[0]["summary"][0]["values"]), most)
+    print(f"\nThe one-step article RNN: {cell('article RNN', main)}; article LSTM: "
+          f"{cell('article LSTM', main)} (length {main[0]}, {most} steps).")  # fmt: skip
 
 
 def report_seeds(runs: list[dict], seconds: float) -> bool:
