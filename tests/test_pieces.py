@@ -153,6 +153,9 @@ _off_rows = extrapolate(_off, train_len=12, multiples=(1, 50))
     assert off[0] > 0.9 and off[1] < 0.1
     # every number counts once: d prediction / d x_t is 1 at every step
     assert small.eval("bool(torch.allclose(reach(by_hand(12, VALUES)), torch.ones(12).double()))")
+    # ... also on shorter sequences than the length it was built for
+    shorter = "reach(by_hand(12, VALUES), seq_len=12, on=5)"
+    assert small.eval(f"bool(torch.allclose({shorter}, torch.ones(5).double()))")
 
 
 def test_only_a_step_that_leaves_the_state_alone_reads_the_same_after_the_padding(small):
@@ -401,6 +404,7 @@ def test_the_refit_read_out_is_exact_on_a_state_that_holds_the_sum(small):
     assert small.eval("sorted(readout)") == [
         "refit on c_t",
         "refit on h_t",
+        "refit on tanh(c_t)",
         "refit on the step",
         "the LSTM's own",
     ]
