@@ -148,11 +148,11 @@ def markdown_table(runs: list[dict]) -> None:
 
     cases = sorted({(r["seq_len"], r["values"], r["steps"]) for r in rows})
     cases.sort(key=lambda c: (c[2] != most, c[1].startswith("-"), c[0]))
-    print("| run | RNN | LSTM | IRNN |\n| --- | --- | --- | --- |")
+    print("run | RNN | LSTM | IRNN\n--- | --- | --- | ---")  # no outer pipes: fewer words
     for case in cases:
         n, values, steps = case
         label = f"{'walks, ' if values.startswith('-') else ''}length {n}, {steps} steps"
-        print(f"| {label} | " + " | ".join(cell(m, case) for m in ["RNN", "LSTM", "IRNN"]) + " |")
+        print(f"{label} | " + " | ".join(cell(m, case) for m in ["RNN", "LSTM", "IRNN"]))
     main = (runs[0]["seq_len"], values_label(runs[0]["summary"][0]["values"]), most)
     print(f"\nThe one-step article RNN: {cell('article RNN', main)}; article LSTM: "
           f"{cell('article LSTM', main)} (length {main[0]}, {most} steps).")  # fmt: skip
