@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [  # headless as root in a container, and no connection beyond 1
     "--disable-component-update",
     "--disable-sync",
 ]
-PARAMS = SMALL  # SWEEP_STEPS=30: a live run takes about a second at the lengths below
+PARAMS = dict(SMALL, STEPS=30)  # the run-all quick; a live run trains its own LIVE steps
 LENGTHS = (20, 60)  # typed into the box, one double-click each
 NOTEBOOK = "rnn_sum.ipynb"
 # JupyterLab's own settings for this server: no news, no update check (they would go online)
@@ -73,13 +73,13 @@ OBSERVE = """area => {
   window.liveStates = [];
   const snap = () => {
     const button = area.querySelector('.widget-button');
+    const bar = area.querySelector('.widget-hprogress');
     const state = {
       t: Math.round(performance.now()),
       disabled: button.disabled,
-      text: button.textContent.trim(),
-      bars: area.querySelectorAll('.widget-output .widget-hprogress').length,
-      label: [...area.querySelectorAll('.widget-output .widget-label')]
-        .map(e => e.textContent).filter(Boolean).join(' | '),
+      label: bar.querySelector('.widget-label').textContent.trim(),
+      value: Number(bar.querySelector('.progress-bar').style.width.replace('%', '') || 0),
+      success: bar.querySelectorAll('.progress-bar-success').length,
       images: area.querySelectorAll('.widget-output img').length,
     };
     const last = window.liveStates[window.liveStates.length - 1];
@@ -145,7 +145,7 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     root = folder / "root"
     root.mkdir()
-    nbformat.write(nbrun.load(PARAMS), root / NOTEBOOK)
+    nbformat.write(nbrun.load(PARAMS, script=False), root / NOTEBOOK)
     for name, text in USER_SETTINGS.items():
         path = folder / "config" / "lab" / "user-settings" / name
         path.parent.mkdir(parents=True)
@@ -236,7 +236,7 @@ def notebook(lab):
             expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=90_000)
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-            code_cells = sum(c.cell_type == "code" for c in nbrun.load(PARAMS).cells)
+            code_cells = sum(c.cell_type == "code" for c in nbrun.load(PARAMS, script=False).cells)
             page.wait_for_function(
                 f"() => (p => p.errors.length || p.numbered === {code_cells})(({PROGRESS})())",
                 timeout=300_000,
@@ -273,9 +273,7 @@ def test_run_all_runs_every_cell_and_shows_the_live_widget(reader):
     expect(live).to_have_count(1)
     live.scroll_into_view_if_needed()
     expect(live.locator(".widget-slider")).to_be_visible()
-    track = live.locator(".widget-slider .noUi-target").bounding_box()
-    assert track["width"] >= 300, f"slider track only {track['width']} px wide"
-    expect(live.locator("input[type=number]")).to_have_value(str(PARAMS["SEQ_LEN"]))
+    expect(live.locator(".widget-readout")).to_have_text(str(PARAMS["SEQ_LEN"]))
     expect(live.locator(".widget-button")).to_have_text("Train")
     expect(live.locator(".widget-button")).to_be_enabled()
 
@@ -284,12 +282,12 @@ def test_run_all_runs_every_cell_and_shows_the_live_widget(reader):
 def test_a_typed_length_and_a_double_click_train_once(reader, length):
     page = reader["page"]
     live = live_widget(page)
-    button, box = live.locator(".widget-button"), live.locator("input[type=number]")
+    button, readout = live.locator(".widget-button"), live.locator(".widget-readout")
     live.scroll_into_view_if_needed()
-    box.click()
-    box.press("Control+A")
-    box.press_sequentially(str(length))
-    box.press("Enter")
+    readout.click()  # the slider's readout takes a typed value
+    page.keyboard.press("Control+A")
+    page.keyboard.type(str(length))
+    page.keyboard.press("Enter")
     expect(live.locator(".noUi-handle")).to_have_attribute("aria-valuenow", f"{length}.0")
     expect(button).to_be_enabled()
     live.evaluate(OBSERVE)
@@ -297,48 +295,37 @@ def test_a_typed_length_and_a_double_click_train_once(reader, length):
     button.dblclick()  # the second click reaches the kernel before the button is disabled
 
     try:
-        page.wait_for_function(
-            "window.liveStates.some(s => s.text === 'Training...')", timeout=15_000
-        )
+        page.wait_for_function("window.liveStates.some(s => s.disabled)", timeout=15_000)
     except PlaywrightTimeout:
         kernel = [m for m in reader["console"] if m.startswith("kernel error")]
         states = page.evaluate("window.liveStates")
-        pytest.fail(f"no run started, the button never said Training...: {kernel} {states}")
-    done = live.locator(".widget-output .widget-label", has_text=f"done: length {length} in")
+        pytest.fail(f"no run started, the button was never disabled: {kernel} {states}")
+    done = live.locator(".widget-hprogress .widget-label", has_text="done:")
     expect(done).to_be_visible(timeout=60_000)
     expect(button).to_be_enabled(timeout=10_000)
     waited = time.perf_counter() - started
     page.wait_for_timeout(1500)  # a second run would start within milliseconds of the first
     states = page.evaluate("window.liveStates")
 
-    # one run: the button was disabled once, and showed "done" once
+    # one run: the button was disabled once, and the bar said "done" once
     pairs = list(zip(states, states[1:], strict=False))
     runs = sum(not a["disabled"] and b["disabled"] for a, b in pairs)
     assert runs == 1, f"{runs} runs after one double-click: {states}"
     assert sum("done:" not in a["label"] and "done:" in b["label"] for a, b in pairs) == 1
-    # while it trained: the button disabled and saying so, a progress bar for every model
-    training = [s for s in states if s["disabled"] and s["text"] == "Training..."]
-    steps = PARAMS["SWEEP_STEPS"]
-    progress = [s for s in training if re.fullmatch(rf"(RNN|LSTM|IRNN) \d+/{steps}", s["label"])]
-    assert progress and all(s["bars"] == 1 for s in progress), states
-    for name in ("RNN", "LSTM", "IRNN"):
-        assert any(s["label"] == f"{name} {steps}/{steps}" for s in progress), (name, states)
-    # at the end: the button back, the bar full and reading done, the plot, one row per model
-    expect(button).to_have_text("Train")
+    # while it trained: the button disabled, the bar naming each model as it fills
+    training = [s for s in states if s["disabled"]]
+    for name in ("RNN", "LSTM"):
+        filling = [s["value"] for s in training if s["label"] == name]
+        assert filling and max(filling) > min(filling), (name, states)
+    # at the end: the button back, the bar full and green, saying done, and the plot
     expect(button).to_be_enabled()
-    output = live.locator(".widget-output")
-    expect(output.locator(".widget-hprogress .progress-bar-success")).to_have_count(1)
-    expect(done).to_have_text(re.compile(rf"done: length {length} in \d+\.\d s"))
-    image = output.locator("img")
+    expect(live.locator(".widget-hprogress .progress-bar-success")).to_have_count(1)
+    expect(done).to_have_text(re.compile(r"done: \d+\.\d s"))
+    image = live.locator(".widget-output img")
     expect(image).to_have_count(1)
     expect(image).to_be_visible()
     assert image.evaluate("img => img.complete && img.naturalWidth > 300")
-    text = output.inner_text()
-    assert re.search(r"^model\s+test MSE\s+exact sums$", text, flags=re.M), text
-    for name in ("RNN", "LSTM", "IRNN"):
-        assert re.search(rf"^{name}\s+\S+\s+\d+\.\d%$", text, flags=re.M), (name, text)
-    assert "failed" not in text
-    kernel_seconds = float(re.search(r"in (\d+\.\d) s", done.inner_text()).group(1))
+    kernel_seconds = float(re.search(r"(\d+\.\d) s", done.inner_text()).group(1))
     enabled = next(s for s in states if s["t"] > training[0]["t"] and not s["disabled"])
     disabled = (enabled["t"] - training[0]["t"]) / 1000
     print(
@@ -346,12 +333,23 @@ def test_a_typed_length_and_a_double_click_train_once(reader, length):
         f"for {disabled:.1f} s in the page, {waited:.1f} s from the double-click until the "
         "test saw it enabled"
     )
+    if os.environ.get("SCREENSHOT"):  # the README's picture of the live slider
+        live.screenshot(path=os.environ["SCREENSHOT"])
 
 
 def test_no_widget_or_javascript_error(reader):
     page = reader["page"]
+    # JupyterLab first sets section 1's picture to its raw `attachment:` address (the browser
+    # cannot load that scheme and says so), then swaps in the attachment's data: harmless only
+    # if the picture then shows, which is checked here
+    picture = page.locator("img[alt^='The article']")
+    expect(picture).to_have_count(1)
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")
+    transient = "console.error: Failed to load resource: net::ERR_UNKNOWN_URL_SCHEME"
     errors = [
-        m for m in reader["console"] if m.startswith(("console.error", "pageerror", "kernel error"))
+        m
+        for m in reader["console"]
+        if m.startswith(("console.error", "pageerror", "kernel error")) and m != transient
     ]
     assert errors == [], "\n".join(errors)
     assert "Error displaying widget" not in page.locator("body").inner_text()
