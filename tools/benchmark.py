@@ -2,8 +2,11 @@
 
     python tools/benchmark.py                      # the defaults, the whole run timed
     python tools/benchmark.py SEQ_LEN=200 STEPS=300 --threads 2
-    python tools/benchmark.py --seeds 0-9 --jobs 2 # one fresh kernel per seed, claims counted
-    python tools/benchmark.py --seeds 0-9 --jobs 2 --write-ranges   # ... and section 10's bars
+    python tools/benchmark.py --seeds 0-9          # one fresh kernel per seed, claims counted
+    python tools/benchmark.py --seeds 0-9 --write-ranges   # ... and section 10's bars
+
+The notebook trains two runs at a time (one per core), so on a 2-core machine --jobs 1 keeps
+the seconds it reports comparable to a reader's run.
 
 Prints the machine, the total wall time (kernel start to last cell), and per run the training
 seconds, test MSE and exact sums, the step and second at which it first got 99% of the test sums

@@ -1,7 +1,7 @@
 """The grid behind LR: each trained model, several learning rates (and starts), ten seeds.
 
     python tools/tune.py --seeds 0-9 --jobs 2                 # the grid in the README
-    python tools/tune.py --models "LSTM;RNN" --lengths 50,100 --steps 2000 --batch 128
+    python tools/tune.py --models "LSTM;RNN" --lengths 50,100 --steps 2000 --batch 32
 
 Each seed runs in a fresh kernel that executed Part I of the notebook with SEED set (and one
 training step per model, to be quick); the grid then calls the notebook's own `experiment` with
@@ -32,12 +32,12 @@ from benchmark import parse_seeds
 import nbrun
 
 GRID = {  # model -> the learning rates tried
-    "article RNN": (0.02, 0.05, 0.1),
-    "article LSTM": (0.02, 0.05, 0.1),
+    "article RNN": (0.01, 0.02, 0.05),
+    "article LSTM": (0.01, 0.02, 0.05),
     "RNN": (0.002, 0.005, 0.01),
-    "LSTM": (0.03, 0.05, 0.1),
-    "LSTM, PyTorch's start": (0.02, 0.05, 0.1),  # the same LSTM without the open forget gates
-    "linear": (0.02, 0.05, 0.1),
+    "LSTM": (0.05, 0.1, 0.2),
+    "LSTM, PyTorch's start": (0.02, 0.03, 0.05, 0.1, 0.2),  # the LSTM without the open gates
+    "linear": (0.01, 0.02, 0.05, 0.1),
 }
 SETUP = """
 BUILDERS["LSTM, PyTorch's start"] = lambda n, values: RecurrentPredictor(HIDDEN, nn.LSTM)
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--lengths", default="100")
     parser.add_argument("--walk-lengths", default="", help="also on random walks, (-1, 1)")
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--save", metavar="PATH", help="also write every run as JSON lines")
     parser.add_argument("--notebook", default=str(nbrun.NOTEBOOK), help="the notebook to tune")
