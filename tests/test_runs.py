@@ -34,7 +34,7 @@ def test_valid_parameters_run_to_the_end(params):
         claims = session.eval("claims")
     assert {m for m, *_ in rows} == {*TRAINED, *BUILT}
     assert {length for _, length, _ in rows} == {params["SEQ_LEN"], *lens}
-    assert lens == sorted({n for n in (10, 25, 50) if n < params["SEQ_LEN"]} | {params["SEQ_LEN"]})
+    assert lens == sorted({n for n in (10, 50) if n < params["SEQ_LEN"]} | {params["SEQ_LEN"]})
     assert all(mse >= 0 or mse != mse for *_, mse in rows)  # a diverged model's MSE may be nan
     if "VALUES" in params:  # the RNN set by hand sums signed numbers at every length
         assert all(r["exact"] == 1.0 for r in at_k if r["model"] == "by hand")
