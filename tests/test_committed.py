@@ -160,6 +160,17 @@ def test_the_reader_s_budget():
     assert len(live) == 1 and len(live[0].source.splitlines()) <= 30
 
 
+def test_part_one_is_the_lesson_without_the_machinery():
+    # Part I: the fix, what every user needs, the script; the harness, the parameters and the
+    # threads live in Part II, where the study uses them
+    part_two = next(i for i, c in enumerate(NB.cells) if "# Part II" in c.source)
+    code = "\n".join(c.source for c in NB.cells[:part_two] if c.cell_type == "code")
+    for machinery in ["# helper", "def experiment", "def train", "claim(", "SEQ_LEN", "threading"]:
+        assert machinery not in code, machinery
+    assert "## 3. The script to copy" in "".join(c.source for c in NB.cells[:part_two])
+    assert "script" in NB.cells[part_two - 1].metadata.get("tags", [])  # Part I ends with it
+
+
 def test_the_readme_is_for_readers():
     readme = (nbrun.ROOT / "README.md").read_text(encoding="utf-8")
     assert len(readme.splitlines()) <= 150

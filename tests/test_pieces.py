@@ -250,6 +250,7 @@ sum_stats = _stats
     assert math.isclose(small.eval(f"climb({log})"), 0.995 - 0.991)
     dip = "[(1, 0.1, 9, 0.2), (50, 1.0, 1, 0.993), (80, 2.0, 1, 0.98), (100, 3.0, 1, 0.995)]"
     assert math.isclose(small.eval(f"climb({dip})"), 0.995 - 0.993)  # from its best, not the dip
+    assert small.eval("climb([(1, 0.1, 9, 0.2)])") == 0  # a one-step run: nothing before its end
 
 
 def test_a_non_finite_loss_skips_the_step_and_the_run_goes_on(small):

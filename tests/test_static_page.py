@@ -3,7 +3,7 @@
 `jupyter nbconvert --to html` renders the committed notebook as nbviewer does (outputs as they
 are, scripts included); headless Chromium opens that file with the network cut off. The first
 section's picture is drawn, every link of the table of contents and every section reference lands
-on an element of the page, and section 10's slider shows a frame and a length of its own at every
+on an element of the page, and section 11's slider shows a frame and a length of its own at every
 position. Needs what tests/test_browser.py needs (Debian's chromium, playwright); without them it
 fails, saying so.
 """
@@ -61,7 +61,7 @@ def test_every_link_within_the_page_lands_on_an_element(page):
     targets = page.evaluate(
         "() => [...document.querySelectorAll('a[href^=\"#\"]')].map(a => a.getAttribute('href'))"
     )
-    assert len([t for t in targets if re.match(r"#\d+\.", t)]) >= 11  # sections 1 to 11
+    assert len([t for t in targets if re.match(r"#\d+\.", t)]) >= 12  # sections 1 to 12
     for target in targets:
         found = page.evaluate(
             "id => document.getElementById(decodeURIComponent(id)) !== null", target[1:]

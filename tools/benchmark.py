@@ -3,7 +3,7 @@
     python tools/benchmark.py                      # the defaults, the whole run timed
     python tools/benchmark.py SEQ_LEN=200 STEPS=300 --threads 2
     python tools/benchmark.py --seeds 0-9          # one fresh kernel per seed, claims counted
-    python tools/benchmark.py --seeds 0-9 --write-ranges   # ... and section 10's bars
+    python tools/benchmark.py --seeds 0-9 --write-ranges   # ... and section 11's bars
 
 The notebook trains two runs at a time (one per core), so on a 2-core machine --jobs 1 keeps
 the seconds it reports comparable to a reader's run.
@@ -16,7 +16,7 @@ With --seeds it runs the notebook once per seed (the self-contained script left 
 depend on the seed) and prints, per model, length and values, the min / median / max of each; then
 on how many seeds each claim held; it exits with status 1 if any claim failed on any seed.
 --write-ranges writes the min and max exact sums over those seeds into the notebook's
-`SEED_RANGES` cell (section 10 draws them); regenerate the notebook afterwards
+`SEED_RANGES` cell (section 11 draws them); regenerate the notebook afterwards
 (`python tools/nbrun.py`). Nothing is re-implemented here.
 """
 
@@ -186,7 +186,7 @@ def report_seeds(runs: list[dict], seconds: float) -> bool:
 
 
 def seed_ranges(runs: list[dict]) -> dict:
-    """Section 10's bars: min and max exact sums (%) over the seeds, per sweep model and length,
+    """Section 11's bars: min and max exact sums (%) over the seeds, per sweep model and length,
     with the parameters they were measured with (the notebook draws them only for those)."""
     exact: dict[str, dict[int, list[float]]] = {}
     main = values_label(runs[0]["summary"][0]["values"])
