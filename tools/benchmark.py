@@ -166,7 +166,7 @@ def report_seeds(runs: list[dict], seconds: float) -> bool:
             f"{model:13s} {n:6d} {values:>6s}  {spread([r['exact'] for r in rows], '6.1%'):>27s}  "
             f"{len(firsts):2d}/{len(rows):<3d}  {spread([s for s, _ in firsts], '.0f'):>22s}  "
             f"{spread([t for _, t in firsts], '.1f'):>18s}  "
-            f"{sum(r['climb'] < 0.01 for r in rows)}/{len(rows)}"
+            f"{sum(r['verdict'] in ('plateaued', 'built') for r in rows)}/{len(rows)}"
         )
     print(f"\nbeyond the trained length ({runs[0]['seq_len']}):")
     beyond: dict[tuple, list[float]] = {}

@@ -59,7 +59,8 @@ def inject(nb: nbformat.NotebookNode, source: str) -> None:
 SUMMARY = (
     "[dict(model=k[0], seq_len=k[1], values=list(k[2]), steps=k[3], seed=k[4], lr=k[5], "
     "mse=r['mse'], exact=r['exact'], seconds=r['seconds'], weights=r['weights'], "
-    "passed=passed(r['log']), climb=climb(r['log']) if r['log'] else 0.0) "
+    "passed=passed(r['log']), climb=climb(r['log']) if r['log'] else 0.0, "
+    "verdict=verdict(r['log'], k[1], k[2]) if r['log'] else 'built') "
     "for k, r in results.items()]"
 )
 BEYOND = "[dict(model=m, test_len=k * SEQ_LEN, exact=e) for (m, k), e in at_k.items()]"
