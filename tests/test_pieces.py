@@ -251,6 +251,14 @@ sum_stats = _stats
     dip = "[(1, 0.1, 9, 0.2), (50, 1.0, 1, 0.993), (80, 2.0, 1, 0.98), (100, 3.0, 1, 0.995)]"
     assert math.isclose(small.eval(f"climb({dip})"), 0.995 - 0.993)  # from its best, not the dip
     assert small.eval("climb([(1, 0.1, 9, 0.2)])") == 0  # a one-step run: nothing before its end
+    ends = {  # (step, seconds, test MSE, exact sums); predicting the mean at length 12: MSE ~56
+        "still climbing": "[(80, 1, 1, 0.5), (100, 2, 1, 0.6)]",
+        "plateaued": "[(80, 1, 1, 0.993), (100, 2, 1, 0.996)]",
+        "stalled": "[(80, 1, 1, 0.6), (100, 2, 1, 0.6)]",
+        "worse than the mean": "[(80, 1, 1, 0.5), (100, 2, float('nan'), 0.0)]",
+    }
+    for want, log in ends.items():
+        assert small.eval(f"verdict({log}, 12)") == want
 
 
 def test_a_non_finite_loss_skips_the_step_and_the_run_goes_on(small):
@@ -390,7 +398,9 @@ def test_two_runs_at_a_time_train_exactly_as_one_at_a_time(small):
         "for p, q in zip(a['model'].state_dict().values(), b['model'].state_dict().values()))"
     )
     assert small.eval("[round(r['mse'], 6) for r in _alone] == [round(r['mse'], 6) for r in _both]")
-    assert small.eval("train_all([('linear',), ('LSTM',)])[1] is experiment('LSTM')")  # in order
+    printed = small.run("train_all([('LSTM',), ('linear',)])").outputs[0].text  # kept runs
+    lines = [small.eval(f"experiment({name!r})['line']") for name in ("LSTM", "linear")]
+    assert printed.splitlines() == lines  # in the order of the jobs
 
 
 def test_the_kernel_free_slider_has_a_frame_per_sweep_length(small):

@@ -3,7 +3,7 @@
     python tools/tune.py --seeds 0-9 --jobs 2                 # the grid in the README
     python tools/tune.py --models "LSTM;RNN" --lengths 50,100 --steps 2000 --batch 32
 
-Each seed runs in a fresh kernel that executed Part I of the notebook with SEED set (and one
+Each seed runs in a fresh kernel that executed the notebook with SEED set (and one
 training step per model, to be quick); the grid then calls the notebook's own `experiment` with
 each rate written into `LR`, trains for --steps steps of --batch sequences, and scores it with
 the notebook's `evaluate`, along the run as its `train` does, on a validation set drawn by its
@@ -40,7 +40,6 @@ GRID = {  # model -> the learning rates tried
     "linear": (0.01, 0.02, 0.05, 0.1),
 }
 SETUP = """
-BUILDERS["LSTM, PyTorch's start"] = lambda n, values: RecurrentPredictor(HIDDEN, nn.LSTM)
 _test_held_out = held_out
 def held_out(seq_len, values=VALUES, purpose="test", fixed=False):  # the grid never sees the test set
     return _test_held_out(seq_len, values, "validation" if purpose == "test" else purpose, fixed)
