@@ -64,13 +64,8 @@ def draw(steps=(1, 2, 3, 4, 5, None, 100), numbers=(1, 0, 1, 2)) -> plt.Figure:
         if t != steps[-1]:
             arrow(x + 0.35, 0, 0.9, 0, "W_hh" if i == 0 else "")
     box(9.1, -3.0, "input (B, 100, 1): one number per time step; padding in gray", "none")
-    arrow(
-        9.1,
-        0.35,
-        0,
-        1.2,
-        "output[i, lengths[i] - 1]: (B, H),\nafter the last number before the padding",
-    )
+    read = "output[i, lengths[i] - 1]: (B, H),\nafter the last number before the padding"
+    arrow(9.1, 0.35, 0, 1.2, read)
     box(9.1, 1.9, "Linear → ŷ", "honeydew")
     arrow(13.9, 0.35, 0, 1.2)
     box(13.9, 1.9, "h_n (1, B, H):\nafter the padding", "white")
